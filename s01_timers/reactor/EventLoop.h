@@ -1,0 +1,103 @@
+// EventLoop: one loop per thread. The thread that constructs an EventLoop owns
+// it; the loop sleeps in poll(2) until a timer is due or another thread hands
+// it work.
+//
+// Thread rules:
+//   any thread:        quit(), runInLoop(), queueInLoop(), isInLoopThread(),
+//                      assertInLoopThread(), getEventLoopOfCurrentThread(),
+//                      runAt(), runAfter(), runEvery(), cancel()
+//   owner thread only: loop(), ~EventLoop()
+// A second EventLoop in a thread that has one, and a loop-owned call from
+// another thread, abort with a message naming the function and both threads.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "reactor/TimerId.h"
+#include "reactor/TimerQueue.h"
+#include "reactor/Timestamp.h"
+
+namespace reactor {
+
+class EventLoop {
+ public:
+  using Functor = std::function<void()>;
+
+  /// Makes the calling thread the owner. Aborts if it already owns a loop.
+  EventLoop();
+  /// Owner thread only. Functors still queued are destroyed, never run.
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  /// Runs until quit(). Owner thread only. A quit() that came before loop()
+  /// makes it return at once; after it returns, loop() may be called again.
+  void loop();
+
+  /// Asks loop() to return after the current iteration. Any thread.
+  void quit();
+
+  /// True when called from the thread that constructed this loop.
+  bool isInLoopThread() const;
+
+  /// Aborts unless called from the owner thread.
+  void assertInLoopThread() const;
+
+  /// Aborts unless called from the owner thread; the message names
+  /// `function` as the misused one.
+  void assertInLoopThread(const char* function) const;
+
+  /// Runs `cb` now when called from the owner thread, otherwise queues it.
+  void runInLoop(Functor cb);
+
+  /// Queues `cb` to run in the owner thread, after the functors queued before
+  /// it. Never runs `cb` before returning.
+  void queueInLoop(Functor cb);
+
+  /// The loop owned by the calling thread, or nullptr when it has none.
+  static EventLoop* getEventLoopOfCurrentThread();
+
+  /// Runs `cb` once in the loop thread, at `when` or soon after, never
+  /// before. Timers with equal deadlines run in the order they were added.
+  TimerId runAt(Timestamp when, Functor cb);
+
+  /// Runs `cb` once after `seconds`. Zero, negative and NaN delays run on the
+  /// next iteration (never inside this call); huge ones never run.
+  TimerId runAfter(double seconds, Functor cb);
+
+  /// Runs `cb` once after `delay`, with the same rules as runAfter(double).
+  TimerId runAfter(Duration delay, Functor cb);
+
+  /// Runs `cb` every `seconds` until cancelled. A timer that fell behind
+  /// runs once and is rescheduled from then: no burst to catch up.
+  TimerId runEvery(double seconds, Functor cb);
+
+  /// Runs `cb` every `interval`, with the same rules as runEvery(double).
+  TimerId runEvery(Duration interval, Functor cb);
+
+  /// Stops the timer from running again. Harmless for a timer that has
+  /// fired, was cancelled, or a default TimerId. A timer may cancel itself.
+  void cancel(TimerId timerId);
+
+ private:
+  TimerId addTimer(Timestamp when, Duration interval, bool repeats, Functor cb);
+  void wakeup();
+  void waitForWakeup(int timeoutMs);
+  void doPendingFunctors();
+
+  const pid_t threadId_;
+  std::atomic<bool> quit_{false};
+  bool looping_ = false;
+  const int wakeupFd_;
+  TimerQueue timerQueue_;  // loop thread only
+
+  std::mutex mutex_;
+  std::vector<Functor> pendingFunctors_;  // guarded by mutex_
+};
+
+}  // namespace reactor
