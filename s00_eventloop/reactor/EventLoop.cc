@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <system_error>
 
 namespace reactor {
 
@@ -36,7 +37,8 @@ pid_t currentThreadId() {
 
 int createEventfd() {
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd < 0) die("EventLoop::EventLoop: eventfd: %s", std::strerror(errno));
+  // A full fd table is the world's doing, not the programmer's: throw, don't abort.
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "EventLoop: eventfd");
   return fd;
 }
 
@@ -77,9 +79,7 @@ void EventLoop::quit() {
 
 bool EventLoop::isInLoopThread() const { return threadId_ == currentThreadId(); }
 
-void EventLoop::assertInLoopThread() const {
-  assertInLoopThread("EventLoop::assertInLoopThread");
-}
+void EventLoop::assertInLoopThread() const { assertInLoopThread("EventLoop::assertInLoopThread"); }
 
 void EventLoop::assertInLoopThread(const char* function) const {
   if (isInLoopThread()) return;
@@ -101,8 +101,9 @@ void EventLoop::queueInLoop(Functor cb) {
     std::lock_guard<std::mutex> lock(mutex_);
     pendingFunctors_.push_back(std::move(cb));
   }
-  // Always wake: even the loop's own thread may be inside doPendingFunctors(),
-  // whose swapped-out list no longer sees this functor (muduo issue #260).
+  // Always wake, whichever thread calls: the loop's own thread may be inside
+  // doPendingFunctors(), whose swapped-out batch no longer sees this functor,
+  // or not yet in loop() (muduo issue #260).
   wakeup();
 }
 // [queueInLoop]

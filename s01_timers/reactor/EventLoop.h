@@ -9,6 +9,8 @@
 //   owner thread only: loop(), ~EventLoop()
 // A second EventLoop in a thread that has one, and a loop-owned call from
 // another thread, abort with a message naming the function and both threads.
+// A call from another thread needs the loop to outlive it: destroy a loop only
+// once no other thread may still call quit(), queueInLoop() or the like.
 #pragma once
 
 #include <sys/types.h>
@@ -24,11 +26,16 @@
 
 namespace reactor {
 
+/// An event loop, owned by the thread that constructs it: loop() and the
+/// destructor run only there, and any thread may hand it work.
 class EventLoop {
  public:
+  /// A piece of work handed to the loop, run in the loop's thread.
   using Functor = std::function<void()>;
 
-  /// Makes the calling thread the owner. Aborts if it already owns a loop.
+  /// Makes the calling thread the owner. Aborts if it already owns a loop;
+  /// throws std::system_error when the wakeup eventfd cannot be had (a full
+  /// fd table).
   EventLoop();
   /// Owner thread only. Functors still queued are destroyed, never run.
   ~EventLoop();

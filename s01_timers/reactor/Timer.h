@@ -4,9 +4,7 @@
 // Created in any thread; read and written only in the loop thread after that.
 #pragma once
 
-#include <cstddef>
 #include <functional>
-#include <limits>
 
 #include "reactor/Timestamp.h"
 
@@ -14,9 +12,6 @@ namespace reactor {
 
 /// The state of one timer. The deadline lives in the TimerQueue's heap entry.
 struct Timer {
-  /// heapIndex of a timer that is not in the heap.
-  static constexpr std::size_t kNotInHeap = std::numeric_limits<std::size_t>::max();
-
   /// What runs when the deadline comes.
   std::function<void()> callback;
   /// Time between two runs of a repeating timer.
@@ -25,8 +20,6 @@ struct Timer {
   bool repeats = false;
   /// Set by cancel(); a cancelled timer never runs again.
   bool cancelled = false;
-  /// Where the timer stands in the heap, so that cancel() is O(log n).
-  std::size_t heapIndex = kNotInHeap;
 };
 
 }  // namespace reactor

@@ -14,6 +14,7 @@ using Timestamp = Clock::time_point;
 /// A span of time on Clock.
 using Duration = Clock::duration;
 
+// [saturate]
 /// Converts a delay in seconds to a Duration. NaN and delays of zero or less
 /// give zero; delays too long to represent give Duration::max().
 inline Duration secondsToDuration(double seconds) {
@@ -32,5 +33,6 @@ inline Timestamp addSaturating(Timestamp when, Duration delay) {
   if (delay > Timestamp::max() - when) return Timestamp::max();
   return when + delay;
 }
+// [saturate]
 
 }  // namespace reactor

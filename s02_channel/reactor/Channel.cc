@@ -1,0 +1,76 @@
+#include "reactor/Channel.h"
+
+#include <poll.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "reactor/EventLoop.h"
+
+namespace reactor {
+
+const int Channel::kNoneEvent = 0;
+const int Channel::kReadEvent = POLLIN | POLLPRI;
+const int Channel::kWriteEvent = POLLOUT;
+
+Channel::Channel(EventLoop* loop, int fd) : loop_(loop), fd_(fd) {}
+
+// [destructor]
+Channel::~Channel() {
+  // The Poller keeps a pointer to every registered channel, and handleEvent()
+  // still reads members after each callback: either would touch freed memory.
+  if (eventHandling_) {
+    std::fprintf(stderr,
+                 "reactor: Channel::~Channel: the channel of fd %d is destroyed inside its own "
+                 "handleEvent(); destroy it later, from a functor given to queueInLoop()\n",
+                 fd_);
+    std::abort();
+  }
+  if (addedToLoop_) {
+    std::fprintf(stderr,
+                 "reactor: Channel::~Channel: the channel of fd %d is still registered in "
+                 "EventLoop %p; call disableAll() and remove() first\n",
+                 fd_, static_cast<void*>(loop_));
+    std::abort();
+  }
+}
+// [destructor]
+
+void Channel::update() {
+  loop_->updateChannel(this);
+  addedToLoop_ = true;
+}
+
+void Channel::remove() {
+  loop_->removeChannel(this);
+  addedToLoop_ = false;
+}
+
+// [handleEvent]
+void Channel::handleEvent(Timestamp receiveTime) {
+  eventHandling_ = true;
+  // Any callback may remove this channel, which then hears nothing more, not
+  // even the rest of this event: its owner may have closed the descriptor.
+  if (addedToLoop_ && (revents_ & POLLHUP) && !(revents_ & POLLIN)) {
+    if (closeCallback_) closeCallback_();
+  }
+  if (addedToLoop_ && (revents_ & POLLNVAL)) {
+    std::fprintf(stderr,
+                 "reactor: Channel::handleEvent: fd %d is not open (POLLNVAL): remove a channel "
+                 "before closing its descriptor\n",
+                 fd_);
+  }
+  if (addedToLoop_ && (revents_ & (POLLERR | POLLNVAL))) {
+    if (errorCallback_) errorCallback_();
+  }
+  if (addedToLoop_ && (revents_ & (POLLIN | POLLPRI | POLLRDHUP))) {
+    if (readCallback_) readCallback_(receiveTime);
+  }
+  if (addedToLoop_ && (revents_ & POLLOUT)) {
+    if (writeCallback_) writeCallback_();
+  }
+  eventHandling_ = false;
+}
+// [handleEvent]
+
+}  // namespace reactor
