@@ -4,25 +4,44 @@
 //   cmake --preset release && cmake --build --preset release --target bench_timers
 //   ./build/release/bench/bench_timers
 //
-// Everything runs in the thread that constructed the loop, so runAfter() and
-// cancel() go straight to the heap, as they do inside a callback.
-//   insert  loop.runAfter() of a timer due in one to two hours, with N timers
-//           already waiting (random deadlines in the same range);
-//   cancel  loop.cancel() of a random one of those live timers;
-//   expire  one loop.loop() that runs N timers whose random deadlines have
-//           passed (a last timer quits), divided by N.
-// Each callback captures one pointer. Insert and cancel are timed in batches,
-// enough of them to cancel at least N timers, and the table shows their mean:
+// Every operation is timed while N timers wait, N = 1e3, 1e4, 1e5 and 1e6:
+// timers with random deadlines one to two hours away, added untimed before the
+// first measurement. Everything runs in the thread that constructed the loop,
+// so runAfter() and cancel() go straight to the heap, as they do inside a
+// callback. Each callback captures one pointer.
+//   insert  loop.runAfter() of one more timer due in one to two hours;
+//   cancel  loop.cancel() of a random one of the live timers;
+//   expire  running one due timer: K timers whose random deadlines passed up
+//           to a millisecond ago, and a last one due after them that quits
+//           the loop, are added untimed; then one loop.loop(), which runs the
+//           K + 1 of them, is timed. The fixed cost of that iteration (poll(2),
+//           the eventfd, the quit timer) is timed apart, as the same run with
+//           the quit timer alone; the median of those runs is subtracted from
+//           each, and the rest divided by K. The due timers were just added,
+//           so their Timers are in the cache: in a program, a timer that
+//           waited long may cost a cache miss more, with many timers.
+// Each is timed in batches of K = batchSize(N) operations (100 at 1e3, 1,000
+// at 1e4, 10,000 from 1e5); the table shows the mean over the batches. There
+// are enough batches to cancel more than N timers (3001, 301, 31 and 101 of
+// them; the std::set model expires only 30 batches at 1e6, where it is slow):
 // a cancel that only marks its timer leaves work for later (the reactor drops
-// cancelled entries in one pass when they could be half the heap), and the
-// mean includes that work. Expire is timed in whole runs, median of several.
-// The same is measured for a model of muduo's TimerQueue (two std::sets),
-// to show what the data structure is worth.
+// cancelled entries in one pass when they are more than half the heap), and
+// the mean includes that work. A first run at 1e3 is thrown away.
+// Insert and cancel share one heap; expire has a heap of its own, holding the
+// N waiting timers and nothing else.
+//
+// The same is measured for a model of muduo's TimerQueue (two std::sets), to
+// show what the data structure is worth; its expire is one runExpired() over
+// K due timers, less one that finds none due.
 // When libevent is found at build time (REACTOR_BENCH_LIBEVENT), its timers
 // are measured the same way in the same run: insert is event_new() plus
 // event_add(), cancel is event_del() plus event_free(), and expire is one
-// event_base_loop(EVLOOP_NONBLOCK) over N timers whose deadlines have passed,
-// each of which frees its event as the reactor frees its Timer.
+// event_base_loop(EVLOOP_NONBLOCK) that runs K due events, each of which frees
+// itself as the reactor frees its Timer, less one loop with none due.
+// event_add() takes a delay, not a deadline, and no negative one: the K due
+// events get a delay of zero, so their deadline is libevent's clock at
+// event_add() (a coarse clock, cached inside its loop), which the timed
+// loop's reading of that clock can only equal or pass. No waiting needed.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -52,11 +71,22 @@ using Nanos = std::chrono::duration<double, std::nano>;
 
 constexpr std::size_t kSizes[] = {1'000, 10'000, 100'000, 1'000'000};
 
-// Operations per timed batch, and rounds per size: enough rounds to cancel
-// at least N timers, so that deferred work is paid inside the measurement.
+// Operations per timed batch, and batches per size. With one insert per
+// cancel, the reactor's heap holds the N live timers and c cancelled ones, and
+// it drops the cancelled ones when c > (N + c) / 2: a cycle of N + 1 cancels
+// carries one drop. The batches cover a whole number of cycles (the last
+// batch for the +1s), at least kMinOps operations in all, so that the mean
+// carries its share of drops, and one hiccup of the machine (a context switch
+// costs microseconds) moves the mean at 1e3 little. Stopping at exactly N
+// cancels would leave every drop out at 1e6.
+constexpr std::size_t kMinOps = 300'000;
 std::size_t batchSize(std::size_t n) { return std::clamp<std::size_t>(n / 10, 100, 10'000); }
-int batchRounds(std::size_t n) { return static_cast<int>(std::max<std::size_t>(31, n / batchSize(n))); }
-int expireRounds(std::size_t n) { return n >= 1'000'000 ? 3 : n >= 100'000 ? 5 : 15; }
+int batchRounds(std::size_t n) {
+  const std::size_t cycles = std::max<std::size_t>(1, kMinOps / n);
+  return static_cast<int>(cycles * (n / batchSize(n)) + 1);  // 3001, 301, 31, 101
+}
+// The std::set model is slow: fewer expire batches at a million.
+int setExpireRounds(std::size_t n) { return n >= 1'000'000 ? 30 : batchRounds(n); }
 
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -69,8 +99,17 @@ double mean(const std::vector<double>& values) {
   return sum / static_cast<double>(values.size());
 }
 
+double nanos(Timestamp start, Timestamp end) { return Nanos(end - start).count(); }
+
 double nsPerOp(Timestamp start, Timestamp end, std::size_t ops) {
-  return Nanos(end - start).count() / static_cast<double>(ops);
+  return nanos(start, end) / static_cast<double>(ops);
+}
+
+// The expire figure: the mean of the timed runs over K due timers, less the
+// median run with none due, per timer.
+double expireCost(const std::vector<double>& runs, const std::vector<double>& emptyRuns,
+                  std::size_t k) {
+  return (mean(runs) - median(emptyRuns)) / static_cast<double>(k);
 }
 
 struct Costs {
@@ -83,6 +122,12 @@ struct Costs {
 std::chrono::microseconds farDelay(std::mt19937_64& rng) {
   std::uniform_int_distribution<std::int64_t> us(3'600'000'000, 7'200'000'000);
   return std::chrono::microseconds(us(rng));
+}
+
+// How long ago a due timer's deadline passed: up to a millisecond.
+std::chrono::nanoseconds pastDelay(std::mt19937_64& rng) {
+  std::uniform_int_distribution<std::int64_t> ns(1'000, 1'000'000);
+  return std::chrono::nanoseconds(ns(rng));
 }
 
 // Takes `count` random elements out of `live` (order not kept).
@@ -98,6 +143,12 @@ std::vector<T> takeRandom(std::vector<T>& live, std::size_t count, std::mt19937_
     live.pop_back();
   }
   return taken;
+}
+
+void checkFired(const char* what, std::size_t n, std::uint64_t expected, std::uint64_t fired) {
+  if (fired == expected) return;
+  std::fprintf(stderr, "bench_timers: %s, %zu timers: expected %llu to fire, saw %llu\n", what, n,
+               static_cast<unsigned long long>(expected), static_cast<unsigned long long>(fired));
 }
 
 // ---------------------------------------------------------------- reactor
@@ -133,26 +184,30 @@ Costs benchReactor(std::size_t n, std::mt19937_64& rng) {
     costs.cancel = mean(cancels);
   }
 
-  std::vector<double> expires;
-  for (int round = 0; round < expireRounds(n); ++round) {
+  {
+    // A new loop, so that the heap holds the N live timers and nothing else.
     EventLoop loop;
-    const Timestamp now = Clock::now();
-    std::uniform_int_distribution<std::int64_t> ago(1'000, 1'000'000);  // ns
-    for (std::size_t i = 0; i < n; ++i) {
-      loop.runAt(now - std::chrono::nanoseconds(ago(rng)), [counter] { ++*counter; });
+    for (std::size_t i = 0; i < n; ++i) loop.runAfter(farDelay(rng), [counter] { ++*counter; });
+    // Adds `due` timers whose deadlines have passed, and one due after them
+    // that quits, then times the loop run that expires them all.
+    auto timedRun = [&](std::size_t due) {
+      const Timestamp now = Clock::now();
+      for (std::size_t i = 0; i < due; ++i) {
+        loop.runAt(now - pastDelay(rng), [counter] { ++*counter; });
+      }
+      loop.runAt(now, [&loop] { loop.quit(); });
+      const Timestamp start = Clock::now();
+      loop.loop();
+      return nanos(start, Clock::now());
+    };
+    std::vector<double> runs, emptyRuns;
+    for (int round = 0; round < batchRounds(n); ++round) {
+      emptyRuns.push_back(timedRun(0));
+      runs.push_back(timedRun(batch));
     }
-    // Due after all the others, so it runs last in the same batch.
-    loop.runAt(now, [&loop] { loop.quit(); });
-    const Timestamp start = Clock::now();
-    loop.loop();
-    expires.push_back(nsPerOp(start, Clock::now(), n));
+    costs.expire = expireCost(runs, emptyRuns, batch);
   }
-  costs.expire = median(expires);
-  if (fired != static_cast<std::uint64_t>(expireRounds(n)) * n) {
-    std::fprintf(stderr, "bench_timers: %zu timers: expected %llu to fire, saw %llu\n", n,
-                 static_cast<unsigned long long>(expireRounds(n)) * n,
-                 static_cast<unsigned long long>(fired));
-  }
+  checkFired("reactor", n, static_cast<std::uint64_t>(batchRounds(n)) * batch, fired);
   return costs;
 }
 
@@ -243,20 +298,28 @@ Costs benchSet(std::size_t n, std::mt19937_64& rng) {
     costs.cancel = mean(cancels);
   }
 
-  // Fewer rounds than the others: filling a million nodes takes seconds.
-  std::vector<double> expires;
-  for (int round = 0; round < std::max(1, expireRounds(n) / 3); ++round) {
+  {
     SetTimerQueue queue;
-    const Timestamp now = Clock::now();
-    std::uniform_int_distribution<std::int64_t> ago(1'000, 1'000'000);  // ns
     for (std::size_t i = 0; i < n; ++i) {
-      queue.add(now - std::chrono::nanoseconds(ago(rng)), [counter] { ++*counter; });
+      queue.add(Clock::now() + farDelay(rng), [counter] { ++*counter; });
     }
-    const Timestamp start = Clock::now();
-    queue.runExpired(Clock::now());
-    expires.push_back(nsPerOp(start, Clock::now(), n));
+    std::vector<double> runs, emptyRuns;
+    for (int round = 0; round < setExpireRounds(n); ++round) {
+      Timestamp start = Clock::now();
+      queue.runExpired(Clock::now());
+      emptyRuns.push_back(nanos(start, Clock::now()));
+
+      const Timestamp now = Clock::now();
+      for (std::size_t i = 0; i < batch; ++i) {
+        queue.add(now - pastDelay(rng), [counter] { ++*counter; });
+      }
+      start = Clock::now();
+      queue.runExpired(Clock::now());
+      runs.push_back(nanos(start, Clock::now()));
+    }
+    costs.expire = expireCost(runs, emptyRuns, batch);
   }
-  costs.expire = median(expires);
+  checkFired("std::set", n, static_cast<std::uint64_t>(setExpireRounds(n)) * batch, fired);
   return costs;
 }
 
@@ -264,11 +327,11 @@ Costs benchSet(std::size_t n, std::mt19937_64& rng) {
 
 #ifdef REACTOR_BENCH_LIBEVENT
 
-std::uint64_t g_libeventFired = 0;
-
 void countAndKeep(evutil_socket_t, short, void* counter) {
   ++*static_cast<std::uint64_t*>(counter);
 }
+
+std::uint64_t g_libeventFired = 0;
 
 // The expired timers free their event, as the reactor frees its Timer.
 void countAndFree(evutil_socket_t, short, void* self) {
@@ -281,26 +344,6 @@ timeval toTimeval(std::chrono::microseconds us) {
   tv.tv_sec = static_cast<time_t>(us.count() / 1'000'000);
   tv.tv_usec = static_cast<suseconds_t>(us.count() % 1'000'000);
   return tv;
-}
-
-struct ExpireFill {
-  event_base* base;
-  std::size_t n;
-  std::mt19937_64* rng;
-  Timestamp filled;
-};
-
-// Runs inside the loop, where libevent reads its cached clock: all the
-// deadlines are random within the millisecond after the same instant.
-void fillDueSoon(evutil_socket_t, short, void* arg) {
-  auto* fill = static_cast<ExpireFill*>(arg);
-  std::uniform_int_distribution<std::int64_t> us(0, 999);
-  for (std::size_t i = 0; i < fill->n; ++i) {
-    event* ev = event_new(fill->base, -1, 0, countAndFree, event_self_cbarg());
-    timeval tv = toTimeval(std::chrono::microseconds(us(*fill->rng)));
-    event_add(ev, &tv);
-  }
-  fill->filled = Clock::now();
 }
 
 Costs benchLibevent(std::size_t n, std::mt19937_64& rng) {
@@ -343,28 +386,51 @@ Costs benchLibevent(std::size_t n, std::mt19937_64& rng) {
     event_base_free(base);
   }
 
-  std::vector<double> expires;
-  for (int round = 0; round < expireRounds(n); ++round) {
+  {
     event_base* base = event_base_new();
-    ExpireFill fill{base, n, &rng, {}};
-    const timeval now{0, 0};
-    event_base_once(base, -1, EV_TIMEOUT, fillDueSoon, &fill, &now);
-    event_base_loop(base, EVLOOP_ONCE);
-    // Every deadline was within a millisecond of the fill's start, on
-    // libevent's clock, which may be the coarse one (a tick of 4 ms or so).
-    std::this_thread::sleep_until(fill.filled + std::chrono::milliseconds(20));
-    const Timestamp start = Clock::now();
-    event_base_loop(base, EVLOOP_NONBLOCK);
-    expires.push_back(nsPerOp(start, Clock::now(), n));
+    std::vector<event*> live;
+    live.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      event* ev = event_new(base, -1, 0, countAndKeep, &fired);
+      timeval tv = toTimeval(farDelay(rng));
+      event_add(ev, &tv);
+      live.push_back(ev);
+    }
+    std::vector<double> runs, emptyRuns;
+    int lateRounds = 0;
+    g_libeventFired = 0;
+    for (int round = 0; round < batchRounds(n); ++round) {
+      Timestamp start = Clock::now();
+      event_base_loop(base, EVLOOP_NONBLOCK);
+      emptyRuns.push_back(nanos(start, Clock::now()));
+
+      // A delay of zero: the deadline is libevent's clock at event_add(),
+      // which the loop's clock can only equal or pass.
+      const timeval zero{0, 0};
+      for (std::size_t i = 0; i < batch; ++i) {
+        event* ev = event_new(base, -1, 0, countAndFree, event_self_cbarg());
+        event_add(ev, &zero);
+      }
+      const std::uint64_t before = g_libeventFired;
+      start = Clock::now();
+      event_base_loop(base, EVLOOP_NONBLOCK);
+      runs.push_back(nanos(start, Clock::now()));
+      // Any left behind (there should be none) runs now, untimed.
+      for (int i = 0; i < 10 && g_libeventFired - before < batch; ++i) {
+        ++lateRounds;
+        event_base_loop(base, EVLOOP_NONBLOCK);
+      }
+    }
+    costs.expire = expireCost(runs, emptyRuns, batch);
+    if (lateRounds > 0) {
+      std::fprintf(stderr, "bench_timers: libevent, %zu timers: some due events did not run in "
+                   "the timed loop; expire is not valid\n", n);
+    }
+    checkFired("libevent", n, static_cast<std::uint64_t>(batchRounds(n)) * batch,
+               g_libeventFired + fired);
+    for (event* ev : live) event_free(ev);
     event_base_free(base);
   }
-  costs.expire = median(expires);
-  if (g_libeventFired != static_cast<std::uint64_t>(expireRounds(n)) * n) {
-    std::fprintf(stderr, "bench_timers: libevent, %zu timers: expected %llu to fire, saw %llu\n", n,
-                 static_cast<unsigned long long>(expireRounds(n)) * n,
-                 static_cast<unsigned long long>(g_libeventFired));
-  }
-  g_libeventFired = 0;
   return costs;
 }
 
@@ -396,12 +462,18 @@ const char* sizeLabel(std::size_t n) {
 
 int main() {
   std::mt19937_64 rng(20240601);
-  std::printf("bench_timers: ns per operation (insert, cancel: mean; expire: median); %u hardware threads\n",
+  std::printf("bench_timers: ns per operation with N timers waiting, mean of batches; %u hardware threads\n",
               std::thread::hardware_concurrency());
   std::printf("  %-10s %9s %9s %9s\n", "timers", "insert", "cancel", "expire");
 
+  // The first measurement of a process tends to be slow (the core, its
+  // caches and the allocator warm up), and 1e3 is the base of every ratio:
+  // one run at 1e3 first, thrown away.
+  std::mt19937_64 warmUp(1);
+  benchReactor(1'000, warmUp);
+
   std::vector<Costs> ours;
-  std::printf("reactor (min-heap with index)\n");
+  std::printf("reactor (4-ary min-heap, lazy cancel)\n");
   for (std::size_t n : kSizes) {
     ours.push_back(benchReactor(n, rng));
     printRow(sizeLabel(n), ours.back());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstddef>
 #include <utility>
 
 namespace reactor {
@@ -106,9 +107,12 @@ void TimerQueue::siftDown(std::size_t index) {
 // [drop]
 TimerQueue::Entry TimerQueue::popFront() {
   Entry front = std::move(heap_.front());
-  heap_.front() = std::move(heap_.back());
+  Entry last = std::move(heap_.back());
   heap_.pop_back();
-  if (!heap_.empty()) siftDown(0);
+  if (!heap_.empty()) {
+    heap_.front() = std::move(last);
+    siftDown(0);
+  }
   return front;
 }
 
@@ -118,9 +122,16 @@ void TimerQueue::dropCancelledFront() {
 
 void TimerQueue::dropAllCancelled() {
   cancelsSinceDrop_ = 0;
-  heap_.erase(std::remove_if(heap_.begin(), heap_.end(),
-                             [](const Entry& entry) { return entry.timer->cancelled; }),
-              heap_.end());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < heap_.size(); ++i) {
+    if (heap_[i].timer->cancelled) {
+      heap_[i].timer.reset();  // freed now, while its memory is in the cache
+    } else {
+      if (kept != i) heap_[kept] = std::move(heap_[i]);
+      ++kept;
+    }
+  }
+  heap_.erase(heap_.begin() + static_cast<std::ptrdiff_t>(kept), heap_.end());
   if (heap_.empty()) return;
   // Rebuild bottom-up, which is O(n): sift down every entry that may have
   // children, from the last such one to the root.

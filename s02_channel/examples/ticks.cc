@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <exception>
 #include <string>
 
 #include "reactor/Channel.h"
 #include "reactor/EventLoop.h"
 
-int main() {
+namespace {
+
+int run() {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
     std::perror("socketpair");
@@ -59,4 +62,16 @@ int main() {
 
   loop.loop();
   ::close(readEnd);
+  return 0;
+}
+
+}  // namespace
+
+int main() {
+  try {
+    return run();
+  } catch (const std::exception& error) {  // such as a REACTOR_POLLER that names no poller
+    std::fprintf(stderr, "ticks: %s\n", error.what());
+    return 1;
+  }
 }
