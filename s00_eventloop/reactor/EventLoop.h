@@ -31,7 +31,8 @@ class EventLoop {
   /// throws std::system_error when the wakeup eventfd cannot be had (a full
   /// fd table).
   EventLoop();
-  /// Owner thread only. Functors still queued are destroyed, never run.
+  /// Owner thread only, and not from inside loop(). Functors still queued
+  /// are destroyed, never run.
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;

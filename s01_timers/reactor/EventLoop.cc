@@ -54,6 +54,7 @@ EventLoop::EventLoop() : threadId_(currentThreadId()), wakeupFd_(createEventfd()
 
 EventLoop::~EventLoop() {
   assertInLoopThread("EventLoop::~EventLoop");
+  if (looping_) die("EventLoop::~EventLoop: EventLoop %p is destroyed inside its own loop()", this);
   ::close(wakeupFd_);
   t_loopInThisThread = nullptr;
 }

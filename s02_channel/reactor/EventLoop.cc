@@ -63,6 +63,7 @@ EventLoop::EventLoop()
 
 EventLoop::~EventLoop() {
   assertInLoopThread("EventLoop::~EventLoop");
+  if (looping_) die("EventLoop::~EventLoop: EventLoop %p is destroyed inside its own loop()", this);
   wakeupChannel_.disableAll();
   wakeupChannel_.remove();
   ::close(wakeupFd_);

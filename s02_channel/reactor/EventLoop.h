@@ -44,7 +44,8 @@ class EventLoop {
   /// Throws std::invalid_argument when REACTOR_POLLER names no poller (see
   /// Poller::newDefaultPoller()); the thread then still owns no loop.
   EventLoop();
-  /// Owner thread only. Functors still queued are destroyed, never run.
+  /// Owner thread only, and not from inside loop(). Functors still queued
+  /// are destroyed, never run.
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;

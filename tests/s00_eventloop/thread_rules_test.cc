@@ -187,4 +187,14 @@ TEST(EventLoopDeathTest, DestroyingALoopInAnotherThreadAborts) {
       wrongThreadMessage("EventLoop::~EventLoop"));
 }
 
+TEST(EventLoopDeathTest, DestroyingALoopInsideItsOwnLoopAborts) {
+  EXPECT_DEATH(
+      {
+        auto* loop = new EventLoop;
+        loop->queueInLoop([loop] { delete loop; });
+        loop->loop();
+      },
+      "EventLoop::~EventLoop: EventLoop 0x[0-9a-f]+ is destroyed inside its own loop\\(\\)");
+}
+
 }  // namespace
