@@ -50,6 +50,7 @@
 #include <limits>
 #include <random>
 #include <set>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -423,8 +424,10 @@ Costs benchLibevent(std::size_t n, std::mt19937_64& rng) {
     }
     costs.expire = expireCost(runs, emptyRuns, batch);
     if (lateRounds > 0) {
-      std::fprintf(stderr, "bench_timers: libevent, %zu timers: some due events did not run in "
-                   "the timed loop; expire is not valid\n", n);
+      std::fprintf(stderr,
+                   "bench_timers: libevent, %zu timers: some due events did not run in "
+                   "the timed loop; expire is not valid\n",
+                   n);
     }
     checkFired("libevent", n, static_cast<std::uint64_t>(batchRounds(n)) * batch,
                g_libeventFired + fired);
@@ -458,12 +461,36 @@ const char* sizeLabel(std::size_t n) {
   }
 }
 
+// Runs `bench` at every size and prints its table and its growth.
+std::vector<Costs> measure(const char* title, Costs (*bench)(std::size_t, std::mt19937_64&),
+                           std::mt19937_64& rng) {
+  std::vector<Costs> costs;
+  std::printf("%s\n", title);
+  for (std::size_t n : kSizes) {
+    costs.push_back(bench(n, rng));
+    printRow(sizeLabel(n), costs.back());
+  }
+  printRatio("1e6/1e3", costs.back(), costs.front());
+  return costs;
+}
+
+// Prints, size by size, how many times `theirs` costs what `ours` costs.
+void printAgainst(const char* title, const std::vector<Costs>& ours,
+                  const std::vector<Costs>& theirs) {
+  std::printf("%s\n", title);
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    printRatio(sizeLabel(kSizes[i]), ours[i], theirs[i]);
+  }
+}
+
 }  // namespace
 
 int main() {
   std::mt19937_64 rng(20240601);
-  std::printf("bench_timers: ns per operation with N timers waiting, mean of batches; %u hardware threads\n",
-              std::thread::hardware_concurrency());
+  std::printf(
+      "bench_timers: ns per operation with N timers waiting, mean of batches; %u hardware "
+      "threads\n",
+      std::thread::hardware_concurrency());
   std::printf("  %-10s %9s %9s %9s\n", "timers", "insert", "cancel", "expire");
 
   // The first measurement of a process tends to be slow (the core, its
@@ -472,13 +499,8 @@ int main() {
   std::mt19937_64 warmUp(1);
   benchReactor(1'000, warmUp);
 
-  std::vector<Costs> ours;
-  std::printf("reactor (4-ary min-heap, lazy cancel)\n");
-  for (std::size_t n : kSizes) {
-    ours.push_back(benchReactor(n, rng));
-    printRow(sizeLabel(n), ours.back());
-  }
-  printRatio("1e6/1e3", ours.back(), ours.front());
+  const std::vector<Costs> ours =
+      measure("reactor (4-ary min-heap, lazy cancel)", benchReactor, rng);
   const Costs& million = ours.back();
   const Costs& thousand = ours.front();
   std::printf(
@@ -489,30 +511,14 @@ int main() {
       million.cancel <= 3 * thousand.cancel ? "met" : "missed",
       million.expire <= 3 * thousand.expire ? "met" : "missed");
 
-  std::vector<Costs> sets;
-  std::printf("std::set of (deadline, Timer*) pairs, muduo's design, modelled\n");
-  for (std::size_t n : kSizes) {
-    sets.push_back(benchSet(n, rng));
-    printRow(sizeLabel(n), sets.back());
-  }
-  printRatio("1e6/1e3", sets.back(), sets.front());
-  std::printf("reactor/std::set\n");
-  for (std::size_t i = 0; i < ours.size(); ++i) {
-    printRatio(sizeLabel(kSizes[i]), ours[i], sets[i]);
-  }
+  const std::vector<Costs> sets =
+      measure("std::set of (deadline, Timer*) pairs, muduo's design, modelled", benchSet, rng);
+  printAgainst("reactor/std::set", ours, sets);
 
 #ifdef REACTOR_BENCH_LIBEVENT
-  std::vector<Costs> theirs;
-  std::printf("libevent %s (min-heap)\n", event_get_version());
-  for (std::size_t n : kSizes) {
-    theirs.push_back(benchLibevent(n, rng));
-    printRow(sizeLabel(n), theirs.back());
-  }
-  printRatio("1e6/1e3", theirs.back(), theirs.front());
-  std::printf("reactor/libevent\n");
-  for (std::size_t i = 0; i < ours.size(); ++i) {
-    printRatio(sizeLabel(kSizes[i]), ours[i], theirs[i]);
-  }
+  const std::string libevent = std::string("libevent ") + event_get_version() + " (min-heap)";
+  const std::vector<Costs> theirs = measure(libevent.c_str(), benchLibevent, rng);
+  printAgainst("reactor/libevent", ours, theirs);
 #else
   std::printf(
       "libevent: comparison skipped, libevent was not found when this was built "
