@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <system_error>
+
+#include "reactor/Fatal.h"
 
 namespace reactor {
 
@@ -24,17 +24,6 @@ pid_t currentThreadId() {
   return tid;
 }
 
-// Programmer misuse: say what went wrong, then stop before it does damage.
-[[noreturn]] __attribute__((format(printf, 1, 2))) void die(const char* format, ...) {
-  std::va_list args;
-  va_start(args, format);
-  std::fputs("reactor: ", stderr);
-  std::vfprintf(stderr, format, args);
-  std::fputc('\n', stderr);
-  va_end(args);
-  std::abort();
-}
-
 int createEventfd() {
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   // A full fd table is the world's doing, not the programmer's: throw, don't abort.
@@ -46,15 +35,16 @@ int createEventfd() {
 
 EventLoop::EventLoop() : threadId_(currentThreadId()), wakeupFd_(createEventfd()) {
   if (t_loopInThisThread != nullptr) {
-    die("EventLoop::EventLoop: thread %d already owns EventLoop %p (one loop per thread)",
-        threadId_, static_cast<void*>(t_loopInThisThread));
+    fatal("EventLoop::EventLoop: thread %d already owns EventLoop %p (one loop per thread)",
+          threadId_, static_cast<void*>(t_loopInThisThread));
   }
   t_loopInThisThread = this;
 }
 
 EventLoop::~EventLoop() {
   assertInLoopThread("EventLoop::~EventLoop");
-  if (looping_) die("EventLoop::~EventLoop: EventLoop %p is destroyed inside its own loop()", this);
+  if (looping_)
+    fatal("EventLoop::~EventLoop: EventLoop %p is destroyed inside its own loop()", this);
   ::close(wakeupFd_);
   t_loopInThisThread = nullptr;
 }
@@ -62,7 +52,7 @@ EventLoop::~EventLoop() {
 // [loop]
 void EventLoop::loop() {
   assertInLoopThread("EventLoop::loop");
-  if (looping_) die("EventLoop::loop: called from inside loop()");
+  if (looping_) fatal("EventLoop::loop: called from inside loop()");
   looping_ = true;
   while (!quit_) {
     waitForWakeup(timerQueue_.pollTimeoutMs(Clock::now()));
@@ -85,8 +75,8 @@ void EventLoop::assertInLoopThread() const { assertInLoopThread("EventLoop::asse
 
 void EventLoop::assertInLoopThread(const char* function) const {
   if (isInLoopThread()) return;
-  die("%s: called from thread %d, but EventLoop %p belongs to thread %d", function,
-      currentThreadId(), static_cast<const void*>(this), threadId_);
+  fatal("%s: called from thread %d, but EventLoop %p belongs to thread %d", function,
+        currentThreadId(), static_cast<const void*>(this), threadId_);
 }
 
 void EventLoop::runInLoop(Functor cb) {

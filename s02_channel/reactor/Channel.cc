@@ -3,9 +3,9 @@
 #include <poll.h>
 
 #include <cstdio>
-#include <cstdlib>
 
 #include "reactor/EventLoop.h"
+#include "reactor/Fatal.h"
 
 namespace reactor {
 
@@ -20,18 +20,16 @@ Channel::~Channel() {
   // The Poller keeps a pointer to every registered channel, and handleEvent()
   // still reads members after each callback: either would touch freed memory.
   if (eventHandling_) {
-    std::fprintf(stderr,
-                 "reactor: Channel::~Channel: the channel of fd %d is destroyed inside its own "
-                 "handleEvent(); destroy it later, from a functor given to queueInLoop()\n",
-                 fd_);
-    std::abort();
+    fatal(
+        "Channel::~Channel: the channel of fd %d is destroyed inside its own "
+        "handleEvent(); destroy it later, from a functor given to queueInLoop()",
+        fd_);
   }
   if (addedToLoop_) {
-    std::fprintf(stderr,
-                 "reactor: Channel::~Channel: the channel of fd %d is still registered in "
-                 "EventLoop %p; call disableAll() and remove() first\n",
-                 fd_, static_cast<void*>(loop_));
-    std::abort();
+    fatal(
+        "Channel::~Channel: the channel of fd %d is still registered in "
+        "EventLoop %p; call disableAll() and remove() first",
+        fd_, static_cast<void*>(loop_));
   }
 }
 // [destructor]

@@ -6,9 +6,10 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <system_error>
+
+#include "reactor/Fatal.h"
 
 namespace reactor {
 
@@ -83,11 +84,10 @@ void EPollPoller::updateChannel(Channel* channel) {
   const int index = channel->index();
   if (index == kNew || index == kDeleted) {
     if (index == kNew && !channels_.emplace(channel->fd(), channel).second) {
-      std::fprintf(stderr,
-                   "reactor: EPollPoller::updateChannel: fd %d already has another channel in "
-                   "this loop; remove that one first\n",
-                   channel->fd());
-      std::abort();
+      fatal(
+          "EPollPoller::updateChannel: fd %d already has another channel in this loop; "
+          "remove that one first",
+          channel->fd());
     }
     // epoll(7) reports hang-ups and errors even when nothing is asked, so a
     // channel that watches nothing stays out of the kernel's list.
@@ -134,9 +134,8 @@ void EPollPoller::update(int operation, Channel* channel) {
   }
   // Anything else means the channel was handed a descriptor that epoll(7)
   // cannot watch, e.g. one that is closed or a regular file.
-  std::fprintf(stderr, "reactor: EPollPoller: epoll_ctl(%s, fd %d): %s\n", operationName(operation),
-               channel->fd(), std::strerror(savedErrno));
-  std::abort();
+  fatal("EPollPoller: epoll_ctl(%s, fd %d): %s", operationName(operation), channel->fd(),
+        std::strerror(savedErrno));
 }
 // [update]
 

@@ -5,13 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
+#include "reactor/Fatal.h"
 #include "reactor/Poller.h"
 
 namespace reactor {
@@ -24,17 +23,6 @@ thread_local EventLoop* t_loopInThisThread = nullptr;
 pid_t currentThreadId() {
   thread_local const pid_t tid = ::gettid();
   return tid;
-}
-
-// Programmer misuse: say what went wrong, then stop before it does damage.
-[[noreturn]] __attribute__((format(printf, 1, 2))) void die(const char* format, ...) {
-  std::va_list args;
-  va_start(args, format);
-  std::fputs("reactor: ", stderr);
-  std::vfprintf(stderr, format, args);
-  std::fputc('\n', stderr);
-  va_end(args);
-  std::abort();
 }
 
 int createEventfd() {
@@ -53,8 +41,8 @@ EventLoop::EventLoop()
       wakeupFd_(createEventfd()),
       wakeupChannel_(this, wakeupFd_) {
   if (t_loopInThisThread != nullptr) {
-    die("EventLoop::EventLoop: thread %d already owns EventLoop %p (one loop per thread)",
-        threadId_, static_cast<void*>(t_loopInThisThread));
+    fatal("EventLoop::EventLoop: thread %d already owns EventLoop %p (one loop per thread)",
+          threadId_, static_cast<void*>(t_loopInThisThread));
   }
   wakeupChannel_.setReadCallback([this](Timestamp) { handleWakeup(); });
   wakeupChannel_.enableReading();
@@ -63,7 +51,8 @@ EventLoop::EventLoop()
 
 EventLoop::~EventLoop() {
   assertInLoopThread("EventLoop::~EventLoop");
-  if (looping_) die("EventLoop::~EventLoop: EventLoop %p is destroyed inside its own loop()", this);
+  if (looping_)
+    fatal("EventLoop::~EventLoop: EventLoop %p is destroyed inside its own loop()", this);
   wakeupChannel_.disableAll();
   wakeupChannel_.remove();
   ::close(wakeupFd_);
@@ -74,7 +63,7 @@ EventLoop::~EventLoop() {
 // [loop]
 void EventLoop::loop() {
   assertInLoopThread("EventLoop::loop");
-  if (looping_) die("EventLoop::loop: called from inside loop()");
+  if (looping_) fatal("EventLoop::loop: called from inside loop()");
   looping_ = true;
   while (!quit_) {
     const Timestamp receiveTime =
@@ -106,8 +95,8 @@ void EventLoop::assertInLoopThread() const { assertInLoopThread("EventLoop::asse
 
 void EventLoop::assertInLoopThread(const char* function) const {
   if (isInLoopThread()) return;
-  die("%s: called from thread %d, but EventLoop %p belongs to thread %d", function,
-      currentThreadId(), static_cast<const void*>(this), threadId_);
+  fatal("%s: called from thread %d, but EventLoop %p belongs to thread %d", function,
+        currentThreadId(), static_cast<const void*>(this), threadId_);
 }
 
 void EventLoop::runInLoop(Functor cb) {
@@ -205,8 +194,8 @@ void EventLoop::cancel(TimerId timerId) {
 void EventLoop::updateChannel(Channel* channel) {
   assertInLoopThread("EventLoop::updateChannel");
   if (channel->ownerLoop() != this) {
-    die("EventLoop::updateChannel: the channel of fd %d belongs to EventLoop %p, not %p",
-        channel->fd(), static_cast<void*>(channel->ownerLoop()), static_cast<void*>(this));
+    fatal("EventLoop::updateChannel: the channel of fd %d belongs to EventLoop %p, not %p",
+          channel->fd(), static_cast<void*>(channel->ownerLoop()), static_cast<void*>(this));
   }
   poller_->updateChannel(channel);
 }
@@ -216,11 +205,12 @@ void EventLoop::updateChannel(Channel* channel) {
 void EventLoop::removeChannel(Channel* channel) {
   assertInLoopThread("EventLoop::removeChannel");
   if (channel->ownerLoop() != this) {
-    die("EventLoop::removeChannel: the channel of fd %d belongs to EventLoop %p, not %p",
-        channel->fd(), static_cast<void*>(channel->ownerLoop()), static_cast<void*>(this));
+    fatal("EventLoop::removeChannel: the channel of fd %d belongs to EventLoop %p, not %p",
+          channel->fd(), static_cast<void*>(channel->ownerLoop()), static_cast<void*>(this));
   }
   if (!channel->isNoneEvent()) {
-    die("EventLoop::removeChannel: the channel of fd %d still watches events %#x; call "
+    fatal(
+        "EventLoop::removeChannel: the channel of fd %d still watches events %#x; call "
         "disableAll() before remove()",
         channel->fd(), static_cast<unsigned>(channel->events()));
   }

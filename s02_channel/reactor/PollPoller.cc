@@ -2,9 +2,10 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <utility>
+
+#include "reactor/Fatal.h"
 
 namespace reactor {
 
@@ -49,11 +50,10 @@ void PollPoller::fillActiveChannels(int numEvents, ChannelList* activeChannels) 
 void PollPoller::updateChannel(Channel* channel) {
   if (channel->index() == kNew) {
     if (!channels_.emplace(channel->fd(), channel).second) {
-      std::fprintf(stderr,
-                   "reactor: PollPoller::updateChannel: fd %d already has another channel in this "
-                   "loop; remove that one first\n",
-                   channel->fd());
-      std::abort();
+      fatal(
+          "PollPoller::updateChannel: fd %d already has another channel in this loop; "
+          "remove that one first",
+          channel->fd());
     }
     pollfds_.push_back(pollfd{channel->fd(), static_cast<short>(channel->events()), 0});
     channel->set_index(static_cast<int>(pollfds_.size()) - 1);
