@@ -4,7 +4,9 @@
 // Created in any thread; read and written only in the loop thread after that.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <limits>
 
 #include "reactor/Timestamp.h"
 
@@ -12,6 +14,9 @@ namespace reactor {
 
 /// The state of one timer. The deadline lives in the TimerQueue's heap entry.
 struct Timer {
+  /// The heapIndex of a timer that has no entry in the heap.
+  static constexpr std::size_t kNotInHeap = std::numeric_limits<std::size_t>::max();
+
   /// What runs when the deadline comes.
   std::function<void()> callback;
   /// Time between two runs of a repeating timer.
@@ -20,6 +25,9 @@ struct Timer {
   bool repeats = false;
   /// Set by cancel(); a cancelled timer never runs again.
   bool cancelled = false;
+  /// Where the timer's entry is in the heap, so that cancel() finds it at
+  /// once; kNotInHeap on its way to the loop, while it runs, and when done.
+  std::size_t heapIndex = kNotInHeap;
 };
 
 }  // namespace reactor

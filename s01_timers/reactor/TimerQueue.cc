@@ -1,8 +1,6 @@
 #include "reactor/TimerQueue.h"
 
-#include <algorithm>
 #include <climits>
-#include <cstddef>
 #include <utility>
 
 namespace reactor {
@@ -17,17 +15,12 @@ void TimerQueue::add(std::shared_ptr<Timer> timer, Timestamp when) {
 
 // [cancel]
 void TimerQueue::cancel(Timer& timer) {
-  if (timer.cancelled) return;
-  // The flag is all it takes to stop the timer, in the heap or in the batch
-  // being run (muduo issue #668). Its entry stays where it is, to be dropped
-  // when it reaches the front: finding it now would cost a walk through
-  // memory that no cache holds, once there are a million timers.
+  // The flag stops a timer that is not in the heap: one already taken out
+  // with the batch being run (muduo issue #668), or one still on its way to
+  // add() from another thread.
   timer.cancelled = true;
   timer.callback = nullptr;  // what it captured is released now
-  // Once cancelled entries may be half the heap, drop them all in one O(n)
-  // pass: that costs O(1) per cancel, and the heap never grows past twice
-  // the timers that can still run.
-  if (++cancelsSinceDrop_ > heap_.size() / 2) dropAllCancelled();
+  if (timer.heapIndex != Timer::kNotInHeap) take(timer.heapIndex);
 }
 // [cancel]
 
@@ -35,29 +28,33 @@ void TimerQueue::cancel(Timer& timer) {
 void TimerQueue::runExpired(Timestamp now) {
   // Take the whole batch out before running any of it, so that a timer added
   // by a callback, even with a zero delay, waits for the next iteration.
-  std::vector<Entry> expired;
-  while (!heap_.empty() && heap_.front().when <= now) expired.push_back(popFront());
+  std::vector<std::shared_ptr<Timer>> expired;
+  while (!heap_.empty() && heap_.front().when <= now) expired.push_back(take(0).timer);
 
-  for (Entry& entry : expired) {
-    Timer& timer = *entry.timer;
-    if (timer.cancelled) continue;  // before, or by an earlier callback of this batch
+  for (std::shared_ptr<Timer>& slot : expired) {
+    // Moved out of the batch, so that a timer that is done is released at the
+    // end of its own turn, while its memory is still in the cache.
+    std::shared_ptr<Timer> owner = std::move(slot);
+    Timer& timer = *owner;
+    if (timer.cancelled) continue;  // by an earlier callback of this batch
     // The callback is taken out while it runs, so that it may cancel its own
     // timer, which releases timer.callback, without destroying itself.
     std::function<void()> callback = std::move(timer.callback);
     callback();
-    // Rescheduled from now, not from the missed deadline: a timer that fell
-    // behind fires once, not in a burst.
+    // Rescheduled from the clock as the callback returns, not from the missed
+    // deadline nor from the batch's `now`, which a slow callback earlier in the
+    // batch may have left far behind: a timer that fell behind fires once, not
+    // in a burst.
     if (timer.repeats && !timer.cancelled) {
       timer.callback = std::move(callback);
-      add(std::move(entry.timer), addSaturating(now, timer.interval));
+      add(std::move(owner), addSaturating(Clock::now(), timer.interval));
     }
   }
 }
 // [runExpired]
 
 // [pollTimeoutMs]
-int TimerQueue::pollTimeoutMs(Timestamp now) {
-  dropCancelledFront();  // a cancelled timer must not wake the loop
+int TimerQueue::pollTimeoutMs(Timestamp now) const {
   if (heap_.empty() || heap_.front().when == Timestamp::max()) return -1;
   const Timestamp when = heap_.front().when;
   // Compared before subtracting: for a deadline long past, such as
@@ -73,70 +70,59 @@ bool TimerQueue::earlier(const Entry& a, const Entry& b) {
 }
 
 // [sift]
-// The children of entry i are entries kArity*i+1 to kArity*i+kArity; its
-// parent is entry (i-1)/kArity. Both loops move a hole instead of swapping:
-// the moving entry is written once, where it stops.
+// Writes `entry` at `index` and tells its timer, so that cancel() finds it.
+void TimerQueue::place(Entry entry, std::size_t index) {
+  entry.timer->heapIndex = index;
+  heap_[index] = std::move(entry);
+}
+
+// The children of entry i are entries 2i+1 and 2i+2; its parent is entry
+// (i-1)/2. Both loops move a hole instead of swapping: each entry that moves
+// is written once, and so is the one that sifts, where it stops.
+std::size_t TimerQueue::parentOf(std::size_t index) { return (index - 1) / 2; }
+
 void TimerQueue::siftUp(std::size_t index) {
   Entry moving = std::move(heap_[index]);
   while (index > 0) {
-    const std::size_t parent = (index - 1) / kArity;
+    const std::size_t parent = parentOf(index);
     if (!earlier(moving, heap_[parent])) break;
-    heap_[index] = std::move(heap_[parent]);
+    place(std::move(heap_[parent]), index);
     index = parent;
   }
-  heap_[index] = std::move(moving);
+  place(std::move(moving), index);
 }
 
 void TimerQueue::siftDown(std::size_t index) {
   Entry moving = std::move(heap_[index]);
   const std::size_t size = heap_.size();
-  for (std::size_t first = kArity * index + 1; first < size; first = kArity * index + 1) {
-    std::size_t earliest = first;  // the earliest of the children
-    const std::size_t end = std::min(first + kArity, size);
-    for (std::size_t child = first + 1; child < end; ++child) {
-      if (earlier(heap_[child], heap_[earliest])) earliest = child;
-    }
-    if (!earlier(heap_[earliest], moving)) break;
-    heap_[index] = std::move(heap_[earliest]);
-    index = earliest;
+  for (std::size_t child = 2 * index + 1; child < size; child = 2 * index + 1) {
+    if (child + 1 < size && earlier(heap_[child + 1], heap_[child])) ++child;
+    if (!earlier(heap_[child], moving)) break;
+    place(std::move(heap_[child]), index);
+    index = child;
   }
-  heap_[index] = std::move(moving);
+  place(std::move(moving), index);
 }
 // [sift]
 
-// [drop]
-TimerQueue::Entry TimerQueue::popFront() {
-  Entry front = std::move(heap_.front());
+// [take]
+// Takes the entry at `index` out of the heap: the last entry fills the hole
+// and sifts up or down, whichever restores the order there.
+TimerQueue::Entry TimerQueue::take(std::size_t index) {
+  Entry taken = std::move(heap_[index]);
+  taken.timer->heapIndex = Timer::kNotInHeap;
   Entry last = std::move(heap_.back());
   heap_.pop_back();
-  if (!heap_.empty()) {
-    heap_.front() = std::move(last);
-    siftDown(0);
-  }
-  return front;
-}
-
-void TimerQueue::dropCancelledFront() {
-  while (!heap_.empty() && heap_.front().timer->cancelled) popFront();
-}
-
-void TimerQueue::dropAllCancelled() {
-  cancelsSinceDrop_ = 0;
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < heap_.size(); ++i) {
-    if (heap_[i].timer->cancelled) {
-      heap_[i].timer.reset();  // freed now, while its memory is in the cache
+  if (index < heap_.size()) {  // the hole was not the last entry itself
+    heap_[index] = std::move(last);
+    if (index > 0 && earlier(heap_[index], heap_[parentOf(index)])) {
+      siftUp(index);
     } else {
-      if (kept != i) heap_[kept] = std::move(heap_[i]);
-      ++kept;
+      siftDown(index);
     }
   }
-  heap_.erase(heap_.begin() + static_cast<std::ptrdiff_t>(kept), heap_.end());
-  if (heap_.empty()) return;
-  // Rebuild bottom-up, which is O(n): sift down every entry that may have
-  // children, from the last such one to the root.
-  for (std::size_t i = heap_.size() / kArity + 1; i > 0; --i) siftDown(i - 1);
+  return taken;
 }
-// [drop]
+// [take]
 
 }  // namespace reactor

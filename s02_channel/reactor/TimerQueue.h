@@ -1,10 +1,11 @@
-// TimerQueue: the loop's timers, in a min-heap ordered by deadline and, for
-// equal deadlines, by the order they were added. The heap is 4-ary: each
-// entry has up to four children. Add and expire are O(log n); cancel is O(1)
-// amortised, because it only marks the timer (see cancel()).
+// TimerQueue: the loop's timers, in a binary min-heap ordered by deadline and,
+// for equal deadlines, by the order they were added. Each timer knows where
+// its entry is, so add, cancel and expire are all O(log n): cancel() takes the
+// entry out at once, with no pass over the heap and no pause.
 // Loop thread only: EventLoop hops to its thread before it calls anything here.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -24,39 +25,35 @@ class TimerQueue {
   /// the batch that runExpired() is running, and releases its callback.
   void cancel(Timer& timer);
 
-  /// Runs every timer due at `now`, in deadline order; reschedules the
-  /// repeating ones from `now`.
+  /// Runs every timer due at `now`, in deadline order; reschedules each
+  /// repeating one an interval after its callback returns.
   void runExpired(Timestamp now);
 
-  /// Milliseconds from `now` until the earliest deadline of a timer that can
-  /// still run, rounded up so that poll(2) never wakes before it; -1 when no
-  /// deadline will ever come.
-  int pollTimeoutMs(Timestamp now);
+  /// Milliseconds from `now` until the earliest deadline, rounded up so that
+  /// poll(2) never wakes before it; -1 when no deadline will ever come.
+  int pollTimeoutMs(Timestamp now) const;
 
-  /// How many entries the heap holds, cancelled ones not yet dropped included.
+  /// How many timers wait in the heap: a cancelled one leaves it at once.
   std::size_t size() const { return heap_.size(); }
 
  private:
+  // [Entry]
   struct Entry {
     Timestamp when;
     std::uint64_t sequence;  // breaks ties between equal deadlines
     std::shared_ptr<Timer> timer;
   };
-
-  // Children per entry: a 4-ary heap has half the levels of a binary one, so
-  // a sift touches fewer cache lines.
-  static constexpr std::size_t kArity = 4;
+  // [Entry]
 
   static bool earlier(const Entry& a, const Entry& b);
+  static std::size_t parentOf(std::size_t index);
+  void place(Entry entry, std::size_t index);
   void siftUp(std::size_t index);
   void siftDown(std::size_t index);
-  Entry popFront();
-  void dropCancelledFront();
-  void dropAllCancelled();
+  Entry take(std::size_t index);
 
   std::vector<Entry> heap_;
   std::uint64_t nextSequence_ = 0;
-  std::size_t cancelsSinceDrop_ = 0;  // an upper bound of the cancelled entries
 };
 
 }  // namespace reactor

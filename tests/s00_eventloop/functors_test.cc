@@ -4,13 +4,14 @@
 
 #include <array>
 #include <functional>
+#include <future>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "support/loop_test_support.h"
 #include "reactor/EventLoop.h"
+#include "support/loop_test_support.h"
 
 namespace {
 
@@ -123,6 +124,28 @@ TEST(FunctorsTest, QueueInLoopFromAnotherThreadWakesTheSleepingLoop) {
   EXPECT_TRUE(asleep);
   EXPECT_TRUE(ranInLoopThread);
   EXPECT_LT(returnedAt - queuedAt, kPromptly);
+}
+
+// A loop that never drains its eventfd after a wakeup finds it readable again
+// at once, every iteration: it runs the functor, then spins instead of
+// sleeping. Only a second look at its state after the wakeup tells.
+TEST(FunctorsTest, AfterAWakeupTheLoopSleepsAgain) {
+  EventLoop loop;
+  const pid_t loopThread = ::gettid();
+  bool asleepBefore = false;
+  bool asleepAfter = false;
+  std::promise<void> ran;
+  std::thread other([&] {
+    asleepBefore = waitUntilAsleepInPoll(loopThread);
+    loop.queueInLoop([&] { ran.set_value(); });
+    ran.get_future().wait();
+    asleepAfter = waitUntilAsleepInPoll(loopThread);
+    loop.quit();
+  });
+  runLoop(loop);
+  other.join();
+  EXPECT_TRUE(asleepBefore);
+  EXPECT_TRUE(asleepAfter) << "after a wakeup the loop should sleep again, not spin on the eventfd";
 }
 
 TEST(FunctorsTest, ManyProducersEachFunctorRunsOnceInOrderInTheLoopThread) {
