@@ -116,35 +116,24 @@ const char* Buffer::findEOL(const char* start) const {
   return static_cast<const char*>(eol);
 }
 
-void Buffer::appendInt16(int16_t x) {
-  const uint16_t be = toBigEndian(static_cast<uint16_t>(x));
+template <typename UInt>
+void Buffer::appendBigEndian(UInt x) {
+  const UInt be = toBigEndian(x);
   append(&be, sizeof be);
 }
 
-void Buffer::appendInt32(int32_t x) {
-  const uint32_t be = toBigEndian(static_cast<uint32_t>(x));
-  append(&be, sizeof be);
-}
-
-void Buffer::appendInt64(int64_t x) {
-  const uint64_t be = toBigEndian(static_cast<uint64_t>(x));
-  append(&be, sizeof be);
-}
-
-void Buffer::prependInt16(int16_t x) {
-  const uint16_t be = toBigEndian(static_cast<uint16_t>(x));
+template <typename UInt>
+void Buffer::prependBigEndian(UInt x) {
+  const UInt be = toBigEndian(x);
   prepend(&be, sizeof be);
 }
 
-void Buffer::prependInt32(int32_t x) {
-  const uint32_t be = toBigEndian(static_cast<uint32_t>(x));
-  prepend(&be, sizeof be);
-}
-
-void Buffer::prependInt64(int64_t x) {
-  const uint64_t be = toBigEndian(static_cast<uint64_t>(x));
-  prepend(&be, sizeof be);
-}
+void Buffer::appendInt16(int16_t x) { appendBigEndian(static_cast<uint16_t>(x)); }
+void Buffer::appendInt32(int32_t x) { appendBigEndian(static_cast<uint32_t>(x)); }
+void Buffer::appendInt64(int64_t x) { appendBigEndian(static_cast<uint64_t>(x)); }
+void Buffer::prependInt16(int16_t x) { prependBigEndian(static_cast<uint16_t>(x)); }
+void Buffer::prependInt32(int32_t x) { prependBigEndian(static_cast<uint32_t>(x)); }
+void Buffer::prependInt64(int64_t x) { prependBigEndian(static_cast<uint64_t>(x)); }
 
 template <typename Int>
 Int Buffer::peekInt(const char* function) const {

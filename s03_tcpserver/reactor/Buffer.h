@@ -151,6 +151,10 @@ class Buffer {
   void checkInContent(const char* function, const char* where) const;
   template <typename Int>
   Int peekInt(const char* function) const;
+  template <typename UInt>
+  void appendBigEndian(UInt x);
+  template <typename UInt>
+  void prependBigEndian(UInt x);
 
   std::vector<char> buffer_;
   std::size_t readerIndex_;
