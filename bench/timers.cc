@@ -1,12 +1,12 @@
 // bench_timers: what one timer operation costs, and the longest single call,
-// with a thousand and with a million timers waiting, for four designs side by
-// side in one run. Build it optimised and run it:
+// with a thousand and with a million timers waiting, for our three designs
+// and three libraries side by side in one run. Build it optimised and run it:
 //
 //   cmake --preset release && cmake --build --preset release --target bench_timers
 //   ./build/release/bench/bench_timers [runs [design...]]
 //
-// runs defaults to 5; the designs are indexed, lazy, std::set and libevent,
-// all by default.
+// runs defaults to 5; the designs are indexed, lazy, std::set, libevent,
+// libuv and asio, all by default.
 //
 // The designs, each driven through the same calls (see the adapters below):
 //   indexed   the lesson's reactor::TimerQueue (s01_timers): a binary heap in
@@ -16,13 +16,26 @@
 //             be half the heap;
 //   std::set  timer_designs/SetTimerQueue: a model of muduo's two std::sets;
 //   libevent  its min-heap of events, when libevent was found at build time
-//             (REACTOR_BENCH_LIBEVENT).
+//             (REACTOR_BENCH_LIBEVENT);
+//   libuv     its min-heap of timer handles, linked by pointers, when libuv
+//             was found (REACTOR_BENCH_LIBUV, from bench/peers/);
+//   asio      standalone Asio's timer queue, a binary heap in a vector whose
+//             timers know their position, when asio.hpp was found
+//             (REACTOR_BENCH_ASIO, from bench/peers/).
 // For our three designs a timer is added as EventLoop::runAfter() adds one in
 // the loop thread (make_shared, a weak handle, the deadline from Clock::now())
 // and cancelled as EventLoop::cancel() does (lock the handle, cancel); one loop
 // iteration is pollTimeoutMs() and runExpired(), the loop's timer work. For
 // libevent: event_new() + event_add(), event_del() + event_free(), and one
 // event_base_loop(EVLOOP_NONBLOCK), which also calls epoll_wait(2) once.
+// For libuv: a uv_timer_t allocated, uv_timer_init() and uv_timer_start();
+// uv_timer_stop() and uv_close(), whose callback frees the handle; one
+// uv_run(UV_RUN_NOWAIT). For Asio: a steady_timer allocated, its async_wait();
+// cancel() and delete; one io_context::poll(). Both libraries finish a cancel
+// only in the loop (libuv runs the close callback, Asio the handler, with
+// operation_aborted), so each batch of cancels below is timed together with
+// one loop iteration that finishes them (finishCancels(); nothing to do for
+// the others).
 //
 // With N timers waiting (random deadlines one to two hours away):
 //   insert, cancel  the mean over batches of K = batchSize(N) calls, each batch
@@ -65,6 +78,15 @@
 
 #ifdef REACTOR_BENCH_LIBEVENT
 #include <event2/event.h>
+#endif
+#ifdef REACTOR_BENCH_LIBUV
+#include <uv.h>
+#endif
+#ifdef REACTOR_BENCH_ASIO
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/version.hpp>
 #endif
 
 namespace {
@@ -155,8 +177,9 @@ T takeRandom(std::vector<T>& live, std::mt19937_64& rng) {
 // ------------------------------------------------------------------ designs
 // Each adapter offers: Handle addWaiting(delay), a timer that would count when
 // it fires; cancel(handle); addDue(rng), a timer already due that counts;
-// addDueStep(step), one already due that calls step(); iterate(), one loop
-// iteration's timer work; fired(), how many counting timers ran.
+// addDueStep(step), one already due that calls step(); finishCancels(), what
+// the cancels since the last iteration leave for the loop to do; iterate(),
+// one loop iteration's timer work; fired(), how many counting timers ran.
 
 using Step = std::function<void()>;
 
@@ -174,6 +197,7 @@ class HeapDesign {
   void cancel(const Handle& handle) {
     if (std::shared_ptr<TimerState> timer = handle.lock()) queue_.cancel(*timer);
   }
+  void finishCancels() {}
   void iterate() {
     const Timestamp now = Clock::now();
     queue_.pollTimeoutMs(now);
@@ -210,6 +234,7 @@ class SetDesign {
     queue_.add(Clock::now(), [&step] { step(); });
   }
   void cancel(Handle handle) { queue_.cancel(handle); }
+  void finishCancels() {}
   void iterate() { queue_.runExpired(Clock::now()); }
   std::uint64_t fired() const { return fired_; }
 
@@ -253,6 +278,7 @@ class LibeventDesign {
     event_del(ev);
     event_free(ev);
   }
+  void finishCancels() {}
   void iterate() { event_base_loop(base_, EVLOOP_NONBLOCK); }
   std::uint64_t fired() const { return fired_ + dueFired_; }
 
@@ -286,6 +312,117 @@ class LibeventDesign {
 };
 
 #endif  // REACTOR_BENCH_LIBEVENT
+
+#ifdef REACTOR_BENCH_LIBUV
+
+// uv_timer_start() takes a delay in milliseconds from the loop's cached
+// clock, and no negative one: a due timer gets 0, like libevent's. A handle
+// is freed only by the close callback, which uv_run() calls.
+class LibuvDesign {
+ public:
+  using Handle = uv_timer_t*;
+
+  LibuvDesign() { uv_loop_init(&loop_); }
+  LibuvDesign(const LibuvDesign&) = delete;
+  LibuvDesign& operator=(const LibuvDesign&) = delete;
+  // Every waiting timer has been cancelled by now: this runs the last close
+  // callbacks and returns.
+  ~LibuvDesign() {
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+  }
+
+  Handle addWaiting(Duration delay) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay).count();
+    return start(countAndKeep, static_cast<std::uint64_t>(ms));
+  }
+  void addDue(std::mt19937_64&) { start(countAndClose, 0); }
+  void addDueStep(Step& step) {
+    step_ = &step;
+    start(runStepAndClose, 0);
+  }
+  void cancel(Handle timer) {
+    uv_timer_stop(timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), freeTimer);
+  }
+  void finishCancels() { iterate(); }
+  void iterate() { uv_run(&loop_, UV_RUN_NOWAIT); }
+  std::uint64_t fired() const { return fired_; }
+
+ private:
+  Handle start(uv_timer_cb callback, std::uint64_t ms) {
+    auto* timer = new uv_timer_t;
+    uv_timer_init(&loop_, timer);
+    timer->data = this;
+    uv_timer_start(timer, callback, ms, 0);
+    return timer;
+  }
+  static LibuvDesign& self(uv_timer_t* timer) { return *static_cast<LibuvDesign*>(timer->data); }
+  static void freeTimer(uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); }
+  static void countAndKeep(uv_timer_t* timer) { ++self(timer).fired_; }
+  static void countAndClose(uv_timer_t* timer) {
+    ++self(timer).fired_;
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), freeTimer);
+  }
+  static void runStepAndClose(uv_timer_t* timer) {
+    (*self(timer).step_)();
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), freeTimer);
+  }
+
+  uv_loop_t loop_;
+  Step* step_ = nullptr;
+  std::uint64_t fired_ = 0;
+};
+
+#endif  // REACTOR_BENCH_LIBUV
+
+#ifdef REACTOR_BENCH_ASIO
+
+// A timer's handler runs once whatever happens to the timer: when it expires,
+// or with operation_aborted when it is cancelled, in the next poll(). The
+// work guard keeps poll() working while no timer waits.
+class AsioDesign {
+ public:
+  using Handle = asio::steady_timer*;  // owns its timer, as libevent's event* does
+
+  Handle addWaiting(Duration delay) {
+    auto* timer = new asio::steady_timer(io_, delay);
+    timer->async_wait([this](std::error_code ec) {
+      if (!ec) ++fired_;
+    });
+    return timer;
+  }
+  void addDue(std::mt19937_64& rng) {
+    addDueAt(Clock::now() - pastDelay(rng), [this] { ++fired_; });
+  }
+  void addDueStep(Step& step) {
+    addDueAt(Clock::now(), [&step] { step(); });
+  }
+  void cancel(Handle timer) {
+    timer->cancel();
+    delete timer;
+  }
+  void finishCancels() { iterate(); }
+  void iterate() { io_.poll(); }
+  std::uint64_t fired() const { return fired_; }
+
+ private:
+  // The handler owns a due timer and frees it when it runs.
+  template <typename Callback>
+  void addDueAt(Timestamp when, Callback callback) {
+    auto timer = std::make_unique<asio::steady_timer>(io_, when);
+    asio::steady_timer& waiting = *timer;
+    waiting.async_wait([timer = std::move(timer), callback](std::error_code ec) {
+      if (!ec) callback();
+    });
+  }
+
+  std::uint64_t fired_ = 0;
+  asio::io_context io_{1};  // the hint: one thread runs it
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+};
+
+#endif  // REACTOR_BENCH_ASIO
 
 // ------------------------------------------------------------------ driver
 
@@ -322,6 +459,7 @@ Result measure(std::size_t n, std::mt19937_64& rng) {
     for (auto& victim : victims) victim = takeRandom(live, rng);
     const double cancelling = cpuTimeOf([&] {
       for (const auto& victim : victims) design.cancel(victim);
+      design.finishCancels();
     });
     cancels.push_back(cancelling / static_cast<double>(k));
   }
@@ -359,6 +497,7 @@ Result measure(std::size_t n, std::mt19937_64& rng) {
   }
 
   for (const auto& handle : live) design.cancel(handle);
+  design.finishCancels();
   return result;
 }
 
@@ -419,35 +558,57 @@ void printNoise(const std::vector<DesignRow>& designs) {
   }
 }
 
-#ifdef REACTOR_BENCH_LIBEVENT
-// The targets of the lesson's heap at a million timers.
-void printTargets(const DesignRow& ours, const DesignRow& libevent) {
-  const std::vector<Result>& a = ours.runs.back();
-  const std::vector<Result>& b = libevent.runs.back();
-  auto ratio = [&](double Result::*field) { return medianOf(a, field) / medianOf(b, field); };
-  auto verdict = [](bool met) { return met ? "met" : "MISSED"; };
-  const double insert = ratio(&Result::insert);
-  const double cancel = ratio(&Result::cancel);
-  const double expire = ratio(&Result::expire);
-  const double worstCancelMs = medianOf(a, &Result::worstCancel) / 1e6;
-  std::printf(
-      "\nindexed/libevent at 1e6: insert %.2fx (%s), cancel %.2fx (%s), expire %.2fx (%s); "
-      "worst cancel %.3f ms (<= 1 ms: %s)\n",
-      insert, verdict(insert <= 1.0), cancel, verdict(cancel <= 1.0), expire,
-      verdict(expire <= 1.0), worstCancelMs, verdict(worstCancelMs <= 1.0));
+const DesignRow* find(const std::vector<DesignRow>& designs, const std::string& name) {
+  for (const DesignRow& d : designs)
+    if (name == d.name) return &d;
+  return nullptr;
 }
-#endif
+
+// The lesson's heap against each library at a million timers, and its
+// targets against libevent: no dearer, and no cancel over a millisecond.
+void printRatios(const std::vector<DesignRow>& designs) {
+  const DesignRow* ours = find(designs, "indexed");
+  if (ours == nullptr) return;
+  const std::vector<Result>& a = ours->runs.back();
+  auto verdict = [](bool met) { return met ? "met" : "MISSED"; };
+  for (const char* library : {"libevent", "libuv", "asio"}) {
+    const DesignRow* peer = find(designs, library);
+    if (peer == nullptr) continue;
+    const std::vector<Result>& b = peer->runs.back();
+    auto ratio = [&](double Result::*field) { return medianOf(a, field) / medianOf(b, field); };
+    const double insert = ratio(&Result::insert);
+    const double cancel = ratio(&Result::cancel);
+    const double expire = ratio(&Result::expire);
+    if (std::string(library) == "libevent") {
+      std::printf(
+          "\nindexed/libevent at 1e6: insert %.2fx (%s), cancel %.2fx (%s), expire %.2fx (%s)",
+          insert, verdict(insert <= 1.0), cancel, verdict(cancel <= 1.0), expire,
+          verdict(expire <= 1.0));
+    } else {
+      std::printf("\nindexed/%s at 1e6: insert %.2fx, cancel %.2fx, expire %.2fx", library, insert,
+                  cancel, expire);
+    }
+  }
+  const double worstCancelMs = medianOf(a, &Result::worstCancel) / 1e6;
+  std::printf("\nindexed worst cancel at 1e6: %.3f ms (<= 1 ms: %s)\n", worstCancelMs,
+              verdict(worstCancelMs <= 1.0));
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : kDefaultRuns;
   std::vector<DesignRow> designs = {
-      {"indexed", measure<IndexedDesign>, {}},
-      {"lazy", measure<LazyDesign>, {}},
+      {"indexed", measure<IndexedDesign>, {}},   {"lazy", measure<LazyDesign>, {}},
       {"std::set", measure<SetDesign>, {}},
 #ifdef REACTOR_BENCH_LIBEVENT
       {"libevent", measure<LibeventDesign>, {}},
+#endif
+#ifdef REACTOR_BENCH_LIBUV
+      {"libuv", measure<LibuvDesign>, {}},
+#endif
+#ifdef REACTOR_BENCH_ASIO
+      {"asio", measure<AsioDesign>, {}},
 #endif
   };
   // Further arguments name the designs to run, all by default.
@@ -473,6 +634,21 @@ int main(int argc, char** argv) {
       "libevent: skipped, not found when this was built (Debian/Ubuntu: sudo apt-get install "
       "libevent-dev, then reconfigure)\n");
 #endif
+#ifdef REACTOR_BENCH_LIBUV
+  std::printf("libuv %s\n", uv_version_string());
+#else
+  std::printf(
+      "libuv: skipped, not found when this was built (Debian/Ubuntu: sudo apt-get install "
+      "libuv1-dev, then reconfigure)\n");
+#endif
+#ifdef REACTOR_BENCH_ASIO
+  std::printf("asio %d.%d.%d (standalone)\n", ASIO_VERSION / 100000, ASIO_VERSION / 100 % 1000,
+              ASIO_VERSION % 100);
+#else
+  std::printf(
+      "asio: skipped, not found when this was built (Debian/Ubuntu: sudo apt-get install "
+      "libasio-dev, then reconfigure)\n");
+#endif
 
   // The first measurement of a process tends to be slow (the core, its
   // caches and the allocator warm up): one of each design first, thrown away.
@@ -495,14 +671,13 @@ int main(int argc, char** argv) {
       "\nworst add: the longest single add while the N timers were added. In every heap it is\n"
       "the growth of the heap's array: a growing vector's reallocation moves the whole heap\n"
       "into a buffer twice the size (indexed, lazy); libevent realloc()s an array of 8-byte\n"
-      "pointers. std::set allocates one node per timer instead.\n"
+      "pointers. libuv links its heap's nodes by pointers, with nothing to grow. std::set\n"
+      "allocates one node per timer instead.\n"
       "worst iter: one loop iteration running one timer that cancels one and adds one;\n"
-      "libevent's includes one epoll_wait(2) call.\n");
+      "libevent's, libuv's and Asio's include their loop's epoll_wait(2) call, and Asio's\n"
+      "the timerfd_settime(2) calls that re-arm the timerfd its epoll waits on.\n"
+      "cancel: libuv's and Asio's include one loop iteration per batch, which frees the\n"
+      "cancelled handles (libuv) or runs their handlers with operation_aborted (Asio).\n");
   printNoise(designs);
-#ifdef REACTOR_BENCH_LIBEVENT
-  if (designs.size() > 1 && std::string(designs.front().name) == "indexed" &&
-      std::string(designs.back().name) == "libevent") {
-    printTargets(designs.front(), designs.back());
-  }
-#endif
+  printRatios(designs);
 }

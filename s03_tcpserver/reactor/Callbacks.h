@@ -30,8 +30,8 @@ using MessageCallback =
 using WriteCompleteCallback = std::function<void(const TcpConnectionPtr&)>;
 /// Runs when the output buffer grows past the mark, once per crossing.
 using HighWaterMarkCallback = std::function<void(const TcpConnectionPtr&, std::size_t queuedBytes)>;
-/// The owner's hook to let go of a closed connection (TcpServer's
-/// removeConnection()); not for programs.
+/// The owner's hook to let go of a closed connection (the TcpServer sets
+/// it); not for programs.
 using CloseCallback = std::function<void(const TcpConnectionPtr&)>;
 
 /// Logs each connection up and down: the default of TcpServer.
